@@ -1,0 +1,167 @@
+"""Network: where the load balancer and the tasks live.
+
+- mode "default": the account's default VPC and its default subnets (one per AZ), looked up,
+  nothing created. Cheapest and quickest for a dev stack.
+- mode "new": a VPC with one public subnet per AZ (2 by default), an internet gateway and a
+  public route table. Tasks get public IPs and are reachable only from the load balancer's
+  security group, so no NAT gateway (about $33/month each, plus data) is needed.
+  With `nat_gateway=True` it adds private subnets and ONE NAT gateway, and tasks run there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+NetworkMode = Literal["default", "new"]
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    mode: NetworkMode = "default"
+    cidr: str = "10.20.0.0/16"
+    az_count: int = 2
+    nat_gateway: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def subnet_cidrs(cidr: str, count: int) -> list[str]:
+    """Split `cidr` into equal blocks of 1/16th each and return the first `count` of them.
+
+    Sixteen blocks leave room to add AZs or private subnets later without renumbering.
+    """
+    net = ipaddress.ip_network(cidr)
+    blocks = list(net.subnets(prefixlen_diff=4))
+    if count > len(blocks):
+        raise ValueError(f"{cidr} cannot hold {count} subnets")
+    return [str(b) for b in blocks[:count]]
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    service_subnet_ids: pulumi.Output[list[str]]
+    assign_public_ip: bool
+    az_count: int | None  # None: as many AZs as the default VPC has
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("berth:index:Network", name, None, opts)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+
+        if args.mode == "default":
+            vpc = aws.ec2.get_vpc_output(default=True, opts=invoke)
+            subnets = aws.ec2.get_subnets_output(
+                filters=[
+                    {"name": "vpc-id", "values": [vpc.id]},
+                    # default-for-az: exactly one subnet per AZ, all public.
+                    {"name": "default-for-az", "values": ["true"]},
+                ],
+                opts=invoke,
+            )
+            self.vpc_id = vpc.id
+            self.public_subnet_ids = subnets.ids.apply(sorted)
+            self.service_subnet_ids = self.public_subnet_ids
+            self.assign_public_ip = True
+            self.az_count = None
+        else:
+            self._create_vpc(name, args)
+
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "publicSubnetIds": self.public_subnet_ids,
+                "serviceSubnetIds": self.service_subnet_ids,
+                "assignPublicIp": self.assign_public_ip,
+            }
+        )
+
+    def _create_vpc(self, name: str, args: NetworkArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        zones = aws.get_availability_zones_output(
+            state="available",
+            # Only zones every account can use; opt-in Local Zones would break the ALB.
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={**tags, "Name": f"{name}-vpc"},
+            opts=child,
+        )
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-igw"}, opts=child
+        )
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}],
+            tags={**tags, "Name": f"{name}-public"},
+            opts=child,
+        )
+        cidrs = subnet_cidrs(args.cidr, args.az_count * (2 if args.nat_gateway else 1))
+        public: list[aws.ec2.Subnet] = []
+        for i in range(args.az_count):
+            subnet = aws.ec2.Subnet(
+                f"{name}-public-{i}",
+                vpc_id=vpc.id,
+                cidr_block=cidrs[i],
+                availability_zone=zones.names[i],
+                # Tasks get a public IP from ECS explicitly; nothing else should get one by accident.
+                map_public_ip_on_launch=False,
+                tags={**tags, "Name": f"{name}-public-{i}"},
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}-rta", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
+            )
+            public.append(subnet)
+
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
+        self.az_count = args.az_count
+        if not args.nat_gateway:
+            self.service_subnet_ids = self.public_subnet_ids
+            self.assign_public_ip = True
+            return
+
+        eip = aws.ec2.Eip(f"{name}-nat-eip", domain="vpc", tags={**tags, "Name": f"{name}-nat"}, opts=child)
+        nat = aws.ec2.NatGateway(
+            f"{name}-nat",
+            allocation_id=eip.id,
+            subnet_id=public[0].id,
+            tags={**tags, "Name": f"{name}-nat"},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+        )
+        private_rt = aws.ec2.RouteTable(
+            f"{name}-private-rt",
+            vpc_id=vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id}],
+            tags={**tags, "Name": f"{name}-private"},
+            opts=child,
+        )
+        private: list[aws.ec2.Subnet] = []
+        for i in range(args.az_count):
+            subnet = aws.ec2.Subnet(
+                f"{name}-private-{i}",
+                vpc_id=vpc.id,
+                cidr_block=cidrs[args.az_count + i],
+                availability_zone=zones.names[i],
+                map_public_ip_on_launch=False,
+                tags={**tags, "Name": f"{name}-private-{i}"},
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{i}-rta", subnet_id=subnet.id, route_table_id=private_rt.id, opts=child
+            )
+            private.append(subnet)
+        self.service_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.assign_public_ip = False

@@ -1,0 +1,193 @@
+"""Run the real Pulumi program (`__main__.py`) under Pulumi's mock runtime.
+
+No Pulumi CLI, Docker daemon or AWS account is involved: `set_mocks` replaces the engine with
+`tools.mockcloud`, the stack's configuration is read the way the CLI reads it (project defaults
+from Pulumi.yaml, then Pulumi.<stack>.yaml, with `secure:` values replaced by secret
+placeholders), and the program runs exactly as `pulumi up` would run it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tools.mockcloud import CloudMocks, Recorded, RecordingMonitor, Secret
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = "berth"
+
+
+@dataclass
+class StackConfig:
+    stack: str
+    values: dict[str, str]  # full key -> value as the CLI passes it (strings; lists/objects as JSON)
+    secret_keys: list[str]
+    source: Path | None = None
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    config: StackConfig
+    resources: list[Recorded]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    invokes: list[tuple[str, dict]]
+    outputs_registered: set[str]
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stack_urn: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def custom(self) -> list[Recorded]:
+        return [r for r in self.resources if r.custom]
+
+    def of_type(self, typ: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str) -> Recorded:
+        found = self.of_type(typ)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {typ}, found {len(found)}")
+        return found[0]
+
+
+def _as_cli_string(value: Any) -> str:
+    """Config values reach a program as strings; lists and objects as JSON, like the CLI does."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def project_defaults(project_file: Path = ROOT / "Pulumi.yaml") -> dict[str, Any]:
+    project = yaml.safe_load(project_file.read_text())
+    defaults: dict[str, Any] = {}
+    for key, spec in (project.get("config") or {}).items():
+        full = key if ":" in key else f"{project['name']}:{key}"
+        if isinstance(spec, dict) and "default" in spec:
+            defaults[full] = spec["default"]
+        elif isinstance(spec, dict) and "value" in spec:
+            defaults[full] = spec["value"]
+        elif not isinstance(spec, dict):
+            defaults[full] = spec
+    return defaults
+
+
+def stack_file(stack: str, root: Path = ROOT) -> Path:
+    return root / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_config(stack: str, path: Path | None = None, root: Path = ROOT) -> StackConfig:
+    """Project defaults overlaid with the stack file's values (the CLI's merge)."""
+    path = path or stack_file(stack, root)
+    if not path.is_file():
+        raise FileNotFoundError(f"no stack file at {path}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a Pulumi stack file (expected a mapping with a 'config' key)")
+    values = {k: _as_cli_string(v) for k, v in project_defaults(root / "Pulumi.yaml").items()}
+    secret_keys: list[str] = []
+    for key, value in (data.get("config") or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # The ciphertext cannot be decrypted here; the program sees a secret placeholder.
+            values[full] = f"offline-placeholder-for-{full.split(':', 1)[1]}"
+            secret_keys.append(full)
+        else:
+            values[full] = _as_cli_string(value)
+    return StackConfig(stack=stack, values=values, secret_keys=secret_keys, source=path)
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+async def _resolve(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    values: dict[str, Any] = {}
+    secret: set[str] = set()
+    for name, value in outputs.items():
+        out = pulumi.Output.from_input(value)
+        values[name] = await out.future()
+        if await out.is_secret():
+            secret.add(name)
+    return values, secret
+
+
+def run_program(
+    config: StackConfig,
+    root: Path = ROOT,
+    program: Path | None = None,
+) -> ProgramRun:
+    """Run the program once for `config.stack`; raise whatever the program raises."""
+    program = program or root / "__main__.py"
+    mocks = CloudMocks()
+    monitor = RecordingMonitor(mocks)
+    # A fresh root stack resource and fresh engine state for every run.
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=config.stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    with _working_directory(root):
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+        stack = runtime_settings.get_root_resource()
+        values, secret = _sync_await(_resolve(stack.outputs))  # type: ignore[union-attr]
+    return ProgramRun(
+        stack=config.stack,
+        config=config,
+        resources=monitor.recorded,
+        outputs=values,
+        secret_outputs=secret,
+        invokes=mocks.invokes,
+        outputs_registered=monitor.outputs_registered,
+        component_outputs=monitor.component_outputs,
+        stack_urn=f"urn:pulumi:{config.stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{config.stack}",
+    )
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, path: Path | None = None,
+              root: Path = ROOT) -> ProgramRun:
+    """Plan a committed stack (or a stack file at `path`), optionally overriding some values.
+
+    Overrides use the stack file's syntax: {"berth:port": 8080} or {"berth:token": {"secure": "…"}}.
+    """
+    config = read_stack_config(stack, path, root)
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if value is None:
+            config.values.pop(full, None)
+        elif isinstance(value, dict) and set(value) == {"secure"}:
+            config.values[full] = str(value["secure"])
+            config.secret_keys.append(full)
+        else:
+            config.values[full] = _as_cli_string(value)
+    return run_program(config, root)
+
+
+def committed_stacks(root: Path = ROOT) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+__all__ = ["ProgramRun", "Secret", "StackConfig", "committed_stacks", "read_stack_config", "run_program",
+           "run_stack"]
