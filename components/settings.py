@@ -435,7 +435,9 @@ def parse(
                           f"and run: pulumi config set --secret {PROJECT}:dockerHubToken <access token>")
     docker_hub_private = r.boolean("dockerHubPrivate")
 
-    tags = {"app": app_name, "stack": stack, "managed-by": PROJECT}
+    # `environment` lets policies tell production resources apart without reading stack config.
+    tags = {"app": app_name, "stack": stack, "managed-by": PROJECT,
+            "environment": "production" if production else "non-production"}
     image = ImageArgs(
         registry=registry,  # type: ignore[arg-type]
         platform=platform,
