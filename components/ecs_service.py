@@ -96,6 +96,7 @@ class FargateWebService(pulumi.ComponentResource):
     target_group_arn: pulumi.Output[str]
     load_balancer_arn: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
+    region: pulumi.Output[str]
 
     def __init__(
         self,
@@ -457,6 +458,7 @@ class FargateWebService(pulumi.ComponentResource):
         self.target_group_arn = target_group.arn
         self.load_balancer_arn = alb.arn
         self.log_group_name = logs.name
+        self.region = region
         self.register_outputs(
             {
                 "url": self.url,
@@ -466,5 +468,6 @@ class FargateWebService(pulumi.ComponentResource):
                 "targetGroupArn": self.target_group_arn,
                 "loadBalancerArn": self.load_balancer_arn,
                 "logGroupName": self.log_group_name,
+                "region": self.region,
             }
         )

@@ -84,7 +84,7 @@ def test_dev_stays_small(plan):
 def test_outputs_a_verifier_needs(plan):
     outputs = plan("dev").outputs
     for key in ("url", "image_ref", "registry", "cluster_name", "service_name", "task_definition_arn",
-                "target_group_arn", "health_check_path", "service_kind", "log_group_name"):
+                "target_group_arn", "health_check_path", "service_kind", "log_group_name", "region"):
         assert outputs[key], key
     assert outputs["registry"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com"
     assert outputs["task_definition_arn"].endswith(":task-definition/catnip-dev:1")
