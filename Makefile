@@ -35,7 +35,7 @@ fmt: venv
 bench: venv  ## plan time per stack, test-suite time, resources per stack -> README figures
 	$(PY) -m tools.bench
 
-schema: venv  ## regenerate Pulumi.yaml's config block from components/settings.py
+schema: venv  ## regenerate Pulumi.yaml and the README config table from components/settings.py
 	$(PY) -m tools.schema --write
 
 # Real deployments: need the Pulumi CLI, a Docker daemon and AWS credentials.

@@ -24,6 +24,15 @@ import pulumi
 
 from components import awsmodel
 from components.app_spec import AppSpec, HealthCheck
+from components.beanstalk import (
+    DEPLOYMENT_POLICIES,
+    ENVIRONMENT_TYPES,
+    SAFE_POLICIES,
+    SINGLE_INSTANCE_POLICIES,
+    SOLUTION_STACK_REGEX,
+    BeanstalkArgs,
+    instance_architecture,
+)
 from components.ecs_service import FargateServiceArgs
 from components.image import ImageArgs
 from components.network import NetworkArgs
@@ -77,7 +86,8 @@ KEYS: tuple[Key, ...] = (
     Key("vpcCidr", "string", "10.20.0.0/16", "CIDR of the new VPC (/16 to /24)."),
     Key("azCount", "integer", 2, "Availability zones of the new VPC (2-4)."),
     Key("natGateway", "boolean", False, "Put tasks in private subnets behind ONE NAT gateway (~$33/month)."),
-    Key("ingressCidrs", "array", ["0.0.0.0/0"], "IPv4 CIDRs allowed to reach the load balancer."),
+    Key("ingressCidrs", "array", ["0.0.0.0/0"], "IPv4 CIDRs allowed to reach the load balancer.",
+        service="ecs"),
     Key("certificateArn", "string", "", "ACM certificate ARN: adds HTTPS on 443 and redirects HTTP to it."),
     # --- health checks and rollout
     Key("healthCheckPath", "string", HC.path, "Path the load balancer probes; must start with /."),
@@ -93,16 +103,26 @@ KEYS: tuple[Key, ...] = (
     Key("cpu", "integer", 256, "Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).", service="ecs"),
     Key("memory", "integer", 512, "Fargate task memory in MiB; must pair with cpu.", service="ecs"),
     Key("desiredCount", "integer", 1, "Tasks to run (between minCount and maxCount).", service="ecs"),
-    Key("minCount", "integer", 1, "Fewest tasks autoscaling may run.", service="ecs"),
-    Key("maxCount", "integer", 1, "Most tasks autoscaling may run; above minCount turns autoscaling on.",
-        service="ecs"),
-    Key("cpuTargetPercent", "integer", 60, "Average CPU autoscaling aims for (10-90).", service="ecs"),
+    Key("minCount", "integer", 1, "Fewest tasks (ECS) or instances (Beanstalk LoadBalanced) to run."),
+    Key("maxCount", "integer", 1, "Most tasks or instances; above minCount turns CPU autoscaling on."),
+    Key("cpuTargetPercent", "integer", 60, "Average CPU autoscaling aims for (10-90)."),
     Key("spot", "boolean", False, "Run tasks on Fargate Spot (about 70% cheaper, may be interrupted).",
         service="ecs"),
     Key("waitForSteadyState", "boolean", True, "`pulumi up` waits until the ECS rollout is steady.",
         service="ecs"),
     Key("containerInsights", "boolean", False, "CloudWatch Container Insights on the cluster (extra cost).",
         service="ecs"),
+    # --- Elastic Beanstalk
+    Key("environmentType", "string", "SingleInstance",
+        "SingleInstance (cheapest, no load balancer) or LoadBalanced (an application load balancer).",
+        service="beanstalk"),
+    Key("instanceType", "string", "", "EC2 instance type (empty = t3.micro for linux/amd64, t4g.micro for arm64).",
+        service="beanstalk"),
+    Key("deploymentPolicy", "string", "",
+        "AllAtOnce, Rolling, RollingWithAdditionalBatch, Immutable or TrafficSplitting "
+        "(empty = AllAtOnce, or Immutable in production).", service="beanstalk"),
+    Key("solutionStack", "string", "", "Pin a platform, e.g. '64bit Amazon Linux 2023 v4.7.2 running Docker' "
+        "(empty = the newest at creation).", service="beanstalk"),
 )
 KEYS_BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
 
@@ -134,7 +154,7 @@ DOCKER_HUB_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 # Docker tag grammar (distribution/reference): 1-128 chars, not starting with . or -.
 DOCKER_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 APP_NAME = re.compile(r"[a-z][a-z0-9-]{0,14}[a-z0-9]")
-STACK_NAME = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]|[a-z0-9]")
+STACK_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL", re.I)
 SECRET_ARN = re.compile(
@@ -142,6 +162,11 @@ SECRET_ARN = re.compile(
 )
 CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+")
 RESERVED_ENV = {"PORT"}  # berth sets it to the app port
+# Elastic Beanstalk environment names: letters, digits and hyphens, not starting or ending with a
+# hyphen (EB API reference, CreateEnvironment.EnvironmentName); the length comes from the model.
+EB_ENV_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+")
+DEFAULT_INSTANCE = {"linux/amd64": "t3.micro", "linux/arm64": "t4g.micro"}
 
 
 class SettingsError(pulumi.RunError):
@@ -169,6 +194,7 @@ class Settings:
     image: ImageArgs
     network: NetworkArgs
     ecs: FargateServiceArgs | None
+    beanstalk: BeanstalkArgs | None
     # Filled in by load() from `require_secret`; never a plain string.
     docker_hub_token: pulumi.Output[str] | None = None
 
@@ -315,10 +341,10 @@ def parse(
     secrets = {k.split(":", 1)[1] if k.startswith(f"{PROJECT}:") else k for k in secret_keys}
     r = _Reader(raw, secrets)
 
-    if not STACK_NAME.fullmatch(stack) or len(stack) > 20:
+    if not STACK_NAME.fullmatch(stack):
         r.problems.append(
             f"stack name {stack!r} is not allowed: berth uses it in AWS resource names, so it must be "
-            "1-20 characters of a-z, 0-9 and -, not starting or ending with -"
+            "1-63 characters of a-z, 0-9 and -, not starting or ending with -"
         )
     app_name = r.string("appName")
     if not APP_NAME.fullmatch(app_name):
@@ -326,8 +352,6 @@ def parse(
                   "not ending with -")
         app_name = KEYS_BY_NAME["appName"].default
     service: Service = r.choice("service", ("ecs", "beanstalk"))  # type: ignore[assignment]
-    if service == "beanstalk":
-        r.problem("service", service, "the Elastic Beanstalk target is not available yet; use ecs")
     _unknown_keys(r, service)
     production = r.boolean("production")
 
@@ -482,6 +506,12 @@ def parse(
         r.problem("certificateArn", certificate, "must be an ACM certificate ARN, "
                   "arn:aws:acm:<region>:<account>:certificate/<id>")
 
+    low = r.integer("minCount", 1, 1000)
+    high = r.integer("maxCount", 1, 1000)
+    if low > high:
+        r.problem("minCount", low, f"must not exceed {PROJECT}:maxCount ({high})")
+    cpu_target = r.integer("cpuTargetPercent", 10, 90)
+
     ecs = None
     if service == "ecs":
         cpu = r.integer("cpu", 256, 16384)
@@ -493,11 +523,7 @@ def parse(
             r.problem("memory", memory, f"with cpu {cpu} Fargate accepts {options[0]}-{options[-1]} MiB "
                       f"in steps of {options[1] - options[0]}: " + ", ".join(map(str, options)))
         desired = r.integer("desiredCount", 1, 1000)
-        low = r.integer("minCount", 1, 1000)
-        high = r.integer("maxCount", 1, 1000)
-        if low > high:
-            r.problem("minCount", low, f"must not exceed {PROJECT}:maxCount ({high})")
-        elif not low <= desired <= high:
+        if low <= high and not low <= desired <= high:
             r.problem("desiredCount", desired, f"must lie between {PROJECT}:minCount ({low}) and "
                       f"{PROJECT}:maxCount ({high})")
         ecs = FargateServiceArgs(
@@ -510,7 +536,7 @@ def parse(
             desired_count=desired,
             min_count=low,
             max_count=high,
-            cpu_target_percent=r.integer("cpuTargetPercent", 10, 90),
+            cpu_target_percent=cpu_target,
             spot=r.boolean("spot"),
             wait_for_steady_state=r.boolean("waitForSteadyState"),
             container_insights=r.boolean("containerInsights"),
@@ -520,12 +546,72 @@ def parse(
             tags=tags,
         )
 
+    beanstalk = None
+    if service == "beanstalk":
+        beanstalk = _beanstalk(r, app=app, stack=stack, platform=platform, production=production,
+                               certificate=certificate, low=low, high=high, cpu_target=cpu_target,
+                               registry=registry, tags=tags)
+
     if r.problems:
         raise SettingsError(r.problems)
     return Settings(
         stack=stack, project_dir=project_dir, app_name=app_name, service=service, production=production,
-        region=region, tags=tags, app=app, image=image, network=network, ecs=ecs,
+        region=region, tags=tags, app=app, image=image, network=network, ecs=ecs, beanstalk=beanstalk,
     )
+
+
+def _beanstalk(r: _Reader, *, app: AppSpec, stack: str, platform: str, production: bool,
+               certificate: str | None, low: int, high: int, cpu_target: int, registry: str,
+               tags: Mapping[str, str]) -> BeanstalkArgs:
+    name = f"{app.name}-{stack}"
+    name_rule = awsmodel.member_rule("elasticbeanstalk", "CreateEnvironment", "EnvironmentName")
+    if name_rule.problems(name) or not EB_ENV_NAME.fullmatch(name):
+        found = name_rule.problems(name) or ["letters, digits and hyphens only, no hyphen at either end"]
+        r.problems.append(
+            f"the Elastic Beanstalk environment name {name!r} ({PROJECT}:appName + '-' + the stack name) is not "
+            f"allowed: {'; '.join(found)} — AWS allows {name_rule.min}-{name_rule.max} characters of letters, "
+            "digits and hyphens, not starting or ending with a hyphen"
+        )
+    env_type = r.choice("environmentType", ENVIRONMENT_TYPES)
+    instance_type = r.string("instanceType") or DEFAULT_INSTANCE[platform]
+    if not INSTANCE_TYPE.fullmatch(instance_type):
+        r.problem("instanceType", instance_type, "must be an EC2 instance type such as t3.micro or t4g.small")
+    elif instance_architecture(instance_type) != platform:
+        r.problem("instanceType", instance_type, f"runs {instance_architecture(instance_type)} but "
+                  f"{PROJECT}:platform is {platform}; the image would fail with 'exec format error' — pick a "
+                  f"{'Graviton (…g) ' if platform == 'linux/arm64' else 'x86 '}type or change {PROJECT}:platform")
+    policy = r.string("deploymentPolicy") or ("Immutable" if production else "AllAtOnce")
+    if policy not in DEPLOYMENT_POLICIES:
+        r.problem("deploymentPolicy", policy, "must be one of " + ", ".join(DEPLOYMENT_POLICIES))
+    elif env_type == "SingleInstance" and policy not in SINGLE_INSTANCE_POLICIES:
+        r.problem("deploymentPolicy", policy, "a SingleInstance environment supports only "
+                  + " or ".join(SINGLE_INSTANCE_POLICIES))
+    elif production and policy not in SAFE_POLICIES:
+        r.problem("deploymentPolicy", policy, "production stacks must not lose capacity while deploying: use "
+                  + ", ".join(SAFE_POLICIES))
+    pinned = r.string("solutionStack") or None
+    if pinned and not re.fullmatch(SOLUTION_STACK_REGEX, pinned):
+        r.problem("solutionStack", pinned, f"must name an Amazon Linux 2023 Docker platform ({SOLUTION_STACK_REGEX})")
+    if env_type == "SingleInstance" and (low, high) != (1, 1):
+        r.problem("maxCount" if high != 1 else "minCount", high if high != 1 else low,
+                  f"a SingleInstance environment runs exactly one instance; use {PROJECT}:environmentType "
+                  "LoadBalanced to run more")
+    if env_type == "SingleInstance" and certificate:
+        r.problem("certificateArn", certificate, "HTTPS needs a load balancer: set "
+                  f"{PROJECT}:environmentType to LoadBalanced")
+    return BeanstalkArgs(
+        app=app, application_name=name, environment_name=name, platform=platform, instance_type=instance_type,
+        environment_type=env_type, deployment_policy=policy, solution_stack=pinned, min_instances=low,
+        max_instances=high, cpu_target_percent=cpu_target, certificate_arn=certificate,
+        ecr_pull=registry == "ecr", production=production, tags=tags,
+    )
+
+
+def required_secrets(values: Mapping[str, Any]) -> list[str]:
+    """Secret keys this configuration needs (full `berth:` names). The offline plan fills the ones a
+    stack file leaves out (secrets are often set only on the deploying machine) with placeholders."""
+    registry = values.get(f"{PROJECT}:registry", KEYS_BY_NAME["registry"].default)
+    return [f"{PROJECT}:dockerHubToken"] if registry == "dockerhub" else []
 
 
 def load(project_dir: Path) -> Settings:

@@ -26,7 +26,7 @@ def test_default_vpc_is_looked_up_and_nothing_is_created(plan):
 def test_new_vpc_has_public_subnets_in_two_azs_and_no_nat(plan):
     run = plan("staging")
     subnets = run.of_type(SUBNET)
-    assert [s.inputs["availabilityZone"] for s in subnets] == ["us-east-1a", "us-east-1b"]
+    assert sorted(s.inputs["availabilityZone"] for s in subnets) == ["us-east-1a", "us-east-1b"]
     assert {s.inputs["cidrBlock"] for s in subnets} == {"10.21.0.0/20", "10.21.16.0/20"}
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
     assert not run.of_type(NAT)

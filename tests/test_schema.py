@@ -8,7 +8,7 @@ import yaml
 
 from components import awsmodel
 from components.settings import KEYS
-from tools.schema import render, render_markdown
+from tools.schema import TABLE_END, TABLE_START, render, render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,9 +32,8 @@ def test_pulumi_yaml_declares_every_key_with_type_description_default():
 
 def test_readme_config_table_is_current():
     readme = (ROOT / "README.md").read_text()
-    start, end = "<!-- config-table:start -->\n", "<!-- config-table:end -->"
-    table = readme.split(start, 1)[1].split(end, 1)[0]
-    assert table == render_markdown(), "paste `python -m tools.schema --markdown` into README.md"
+    table = readme.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0]
+    assert table == render_markdown(), "run: make schema"
     for key in KEYS:
         assert f"`{key.name}`" in table, key.name
 

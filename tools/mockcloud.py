@@ -66,6 +66,8 @@ def _wrap_secrets(value: Any) -> Any:
         return [_wrap_secrets(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the wire format has only doubles; the program wrote an int
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}  # an asset's content, as the provider would upload it
     return value
 
 
@@ -231,7 +233,7 @@ class CloudMocks(pulumi.runtime.Mocks):
             out.update(name=physical, arn=arn("secretsmanager", f"secret:{physical}-{h[:6]}"))
             return out["arn"], out
         if typ == "aws:s3/bucket:Bucket" or typ == "aws:s3/bucketV2:BucketV2":
-            bucket = inputs.get("bucket") or f"{name}-{h}"
+            bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or name + '-'}{h}"
             out.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}", bucketDomainName=f"{bucket}.s3.amazonaws.com")
             return bucket, out
         if typ == "aws:elasticbeanstalk/environment:Environment":

@@ -57,11 +57,19 @@ TYPE_ORDER = [
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:lb/loadBalancer:LoadBalancer",
     "aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener", "aws:ecs/service:Service",
     "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy",
+    "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketObjectv2:BucketObjectv2", "aws:iam/instanceProfile:InstanceProfile",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    "aws:elasticbeanstalk/application:Application", "aws:elasticbeanstalk/applicationVersion:ApplicationVersion",
+    "aws:elasticbeanstalk/environment:Environment",
 ]
+COMPONENT_ORDER = ["berth:index:AppImage", "berth:index:Network", "berth:index:FargateWebService",
+                   "berth:index:BeanstalkWebApp"]
 
 
 def _order(r) -> tuple[int, str]:
-    rank = TYPE_ORDER.index(r.type) if r.type in TYPE_ORDER else len(TYPE_ORDER)
+    order = TYPE_ORDER if r.custom else COMPONENT_ORDER
+    rank = order.index(r.type) if r.type in order else len(order)
     return rank, r.name
 
 
@@ -91,6 +99,7 @@ def build_plan(run: ProgramRun) -> dict[str, Any]:
             "registry": values.get("berth:registry"),
             "platform": values.get("berth:platform"),
         },
+        "notes": list(run.config.notes),
         "components": components,
         "resources": resources,
         "outputs": outputs,
@@ -182,6 +191,36 @@ def _describe(r: dict, plan: dict) -> list[str]:
         return [f"{i.get('cidrBlock')} in {i.get('availabilityZone')}"]
     if t == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
         return [f"{str(i.get('policyArn')).rsplit('/', 1)[-1]}"]
+    if t == "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive":
+        return [", ".join(str(a).rsplit("/", 1)[-1] for a in i.get("policyArns") or [])]
+    if t == "aws:s3/bucket:Bucket":
+        return [f"prefix {i.get('bucketPrefix')}, force destroy {i.get('forceDestroy')}"]
+    if t == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        return [f"public access blocked: {all(i.get(f) for f in flags)}"]
+    if t == "aws:s3/bucketObjectv2:BucketObjectv2":
+        source = i.get("source")
+        lines = [f"s3 key {i.get('key')}, encryption {i.get('serverSideEncryption')}"]
+        if isinstance(source, dict) and "text" in source:
+            lines.append(f"content: {source['text']}")
+        elif i.get("content") == SECRET_TEXT:
+            lines.append("content: [secret] (registry credentials)")
+        return lines
+    if t == "aws:elasticbeanstalk/applicationVersion:ApplicationVersion":
+        return [f"label {i.get('name')} -> {i.get('description')}"]
+    if t == "aws:elasticbeanstalk/environment:Environment":
+        opts = {f"{o['namespace'].rsplit(':', 1)[-1]}/{o['name']}": o["value"] for o in i.get("settings") or []}
+        lines = [f"{i.get('name')}: {opts.get('environment/EnvironmentType')} on {opts.get('instances/InstanceTypes')}"
+                 f", deployment {opts.get('command/DeploymentPolicy')}, {i.get('solutionStackName')}",
+                 f"health {opts.get('application/Application Healthcheck URL')} ({opts.get('system/SystemType')}), "
+                 f"logs streamed {opts.get('logs/StreamLogs')} kept {opts.get('logs/RetentionInDays')} days, "
+                 f"version {i.get('version')}"]
+        if "environment/LoadBalancerType" in opts:
+            lines.append(f"load balancer {opts['environment/LoadBalancerType']}, "
+                         f"{opts.get('asg/MinSize')}-{opts.get('asg/MaxSize')} instances")
+        env = [o["name"] for o in i.get("settings") or [] if o["namespace"].endswith("application:environment")]
+        lines.append(f"env {', '.join(env) or '-'}; {len(opts)} option settings, sorted")
+        return lines
     return []
 
 
@@ -190,6 +229,9 @@ def render_text(plan: dict) -> str:
     out = [f"berth plan: stack {plan['stack']} ({plan['config_file']}), region {plan['region']}",
            f"service {s['service']}, registry {s['registry']}, platform {s['platform']}: "
            f"{s['resources']} resources in {s['components']} components", ""]
+    out.extend(f"note: {n}" for n in plan.get("notes", []))
+    if plan.get("notes"):
+        out.append("")
     by_parent: dict[str | None, list[dict]] = {}
     for r in plan["resources"]:
         by_parent.setdefault(r["parent"], []).append(r)
@@ -199,7 +241,7 @@ def render_text(plan: dict) -> str:
         if not children and comp["type"] == "berth:index:Network":
             o = comp["outputs"]
             out.append(f"    uses the default VPC {o.get('vpcId')} (looked up, nothing created), "
-                       f"{len(o.get('publicSubnetIds') or [])} default subnets, public IPs for tasks")
+                       f"{len(o.get('publicSubnetIds') or [])} default subnets, public IPs")
         for r in children:
             lock = "  [protected]" if r["protect"] else ""
             out.append(f"  + {r['type'].rsplit(':', 1)[-1]:<26} {r['name']}{lock}")

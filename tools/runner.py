@@ -36,6 +36,7 @@ class StackConfig:
     values: dict[str, str]  # full key -> value as the CLI passes it (strings; lists/objects as JSON)
     secret_keys: list[str]
     source: Path | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -49,7 +50,6 @@ class ProgramRun:
     outputs_registered: set[str]
     component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     stack_urn: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def custom(self) -> list[Recorded]:
@@ -110,7 +110,21 @@ def read_stack_config(stack: str, path: Path | None = None, root: Path = ROOT) -
             secret_keys.append(full)
         else:
             values[full] = _as_cli_string(value)
-    return StackConfig(stack=stack, values=values, secret_keys=secret_keys, source=path)
+    config = StackConfig(stack=stack, values=values, secret_keys=secret_keys, source=path)
+    fill_missing_secrets(config)
+    return config
+
+
+def fill_missing_secrets(config: StackConfig) -> None:
+    """Secrets are often set only where `pulumi up` runs; plan with placeholders and say so."""
+    from components.settings import required_secrets
+
+    for key in required_secrets(config.values):
+        if key not in config.values or (key not in config.secret_keys and not config.values[key]):
+            config.values[key] = f"offline-placeholder-for-{key.split(':', 1)[1]}"
+            config.secret_keys.append(key)
+            config.notes.append(f"{key} is not set in this stack file; planned with a placeholder secret. "
+                                f"Before `pulumi up`: pulumi config set --secret {key} -s {config.stack}")
 
 
 @contextlib.contextmanager
@@ -182,6 +196,7 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, path: Path
             config.secret_keys.append(full)
         else:
             config.values[full] = _as_cli_string(value)
+    fill_missing_secrets(config)
     return run_program(config, root)
 
 

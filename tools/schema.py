@@ -1,8 +1,8 @@
 """Render the `config:` block of Pulumi.yaml from the settings schema (components.settings.KEYS).
 
     python -m tools.schema           # print the project file
-    python -m tools.schema --write   # rewrite Pulumi.yaml
-    python -m tools.schema --markdown  # the README's config reference table
+    python -m tools.schema --write   # rewrite Pulumi.yaml and the README's config table
+    python -m tools.schema --markdown  # print the README's config reference table
 
 Pulumi.yaml is what `pulumi config` reads to document and type-check each key; KEYS is what the
 program validates with. Generating one from the other keeps them from drifting (a test checks).
@@ -30,6 +30,9 @@ runtime:
 # every stack, ECR ones included. The program refuses it unless it is set with --secret.
 config:
 """
+
+
+TABLE_START, TABLE_END = "<!-- config-table:start -->\n", "<!-- config-table:end -->"
 
 
 def _yaml_scalar(value: object) -> str:
@@ -64,7 +67,7 @@ def render_markdown() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="rewrite Pulumi.yaml")
+    parser.add_argument("--write", action="store_true", help="rewrite Pulumi.yaml and README.md's table")
     parser.add_argument("--markdown", action="store_true", help="print the README's config table")
     args = parser.parse_args()
     if args.markdown:
@@ -73,6 +76,10 @@ def main() -> None:
     text = render()
     if args.write:
         (ROOT / "Pulumi.yaml").write_text(text)
+        readme = ROOT / "README.md"
+        head, rest = readme.read_text().split(TABLE_START, 1)
+        _, tail = rest.split(TABLE_END, 1)
+        readme.write_text(head + TABLE_START + render_markdown() + TABLE_END + tail)
     else:
         print(text, end="")
 
