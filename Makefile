@@ -7,7 +7,7 @@ REQS   := requirements.txt requirements-dev.txt app/requirements.txt
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) | sha256sum | cut -c1-16)
 STACK  ?= dev
 
-.PHONY: venv plan plan-json test lint fmt bench schema up preview destroy
+.PHONY: venv plan plan-json summary diagram cost preflight policy test lint fmt bench schema up preview destroy verify
 
 venv: $(STAMP)
 
@@ -22,6 +22,21 @@ plan: venv  ## the dev stack's full plan, offline (STACK=prod for another)
 
 plan-json: venv
 	@$(PY) -m tools.plan --stack $(STACK) --json
+
+summary: venv  ## the pull-request summary of a stack (BASE=plan.json to compare)
+	@$(PY) -m tools.plan --stack $(STACK) --markdown $(if $(BASE),--base $(BASE))
+
+diagram: venv
+	@$(PY) -m tools.plan --stack $(STACK) --mermaid
+
+cost: venv  ## monthly cost lines of a stack; COMPARE=1 for every stack next to the CDK pattern
+	@$(PY) -m tools.cost $(if $(COMPARE),--compare,--stack $(STACK))
+
+preflight: venv  ## every committed stack against AWS's API models
+	@$(PY) -m tools.preflight --all
+
+policy: venv  ## the policy pack, offline, on a stack
+	@$(PY) -m policy.offline --stack $(STACK)
 
 test: venv lint  ## lint, then the whole test suite
 	$(PY) -m pytest
@@ -44,6 +59,9 @@ preview: venv
 
 up: venv
 	pulumi up --stack $(STACK)
+
+verify: venv  ## after `make up`: the rollout, its health and a live probe (needs AWS credentials)
+	$(PY) -m tools.verify --stack $(STACK)
 
 destroy: venv
 	pulumi destroy --stack $(STACK)

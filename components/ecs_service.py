@@ -267,10 +267,12 @@ class FargateWebService(pulumi.ComponentResource):
         )
         listener_ports = [80, 443] if args.certificate_arn else [80]
         for port in listener_ports:
-            for i, cidr in enumerate(args.ingress_cidrs):
-                suffix = f"-{i}" if len(args.ingress_cidrs) > 1 else ""
+            for cidr in args.ingress_cidrs:
+                # Named after the CIDR, not its position: adding or removing one CIDR never renames
+                # (and so never re-creates, colliding with itself) the rules of the others.
+                slug = cidr.replace(".", "-").replace("/", "-")
                 aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-in-{port}{suffix}",
+                    f"{name}-alb-in-{port}-{slug}",
                     security_group_id=alb_sg.id,
                     ip_protocol="tcp",
                     from_port=port,
@@ -304,7 +306,7 @@ class FargateWebService(pulumi.ComponentResource):
             security_group_id=task_sg.id,
             ip_protocol="-1",
             cidr_ipv4="0.0.0.0/0",
-            description="image pulls, logs, secrets and the app's own calls",
+            description="image pulls, logs, secrets and outbound calls of the app",
             opts=child,
         )
 

@@ -10,6 +10,7 @@ then rolls out the new digest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -39,7 +40,22 @@ class ImageArgs:
     docker_hub_repository: str | None = None  # "namespace/name"
     docker_hub_username: str | None = None
     docker_hub_private: bool = False
+    promote_from: str | None = None  # deploy what this stack runs instead of building
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+DIGEST_REF = re.compile(r"[^@\s]+@sha256:[0-9a-f]{64}")
+
+
+def check_promoted(ref: object, source_platform: object, platform: str, source: str) -> str:
+    """The promoted reference must be digest-pinned and built for this stack's CPU."""
+    if not isinstance(ref, str) or not DIGEST_REF.fullmatch(ref):
+        raise ValueError(f"berth:imageFrom: stack {source} exports image_ref {ref!r}, which is not digest-pinned "
+                         "(repository@sha256:<64 hex>); deploy that stack with berth first")
+    if source_platform not in (None, platform):
+        raise ValueError(f"berth:imageFrom: stack {source} built {ref} for {source_platform}, but this stack runs "
+                         f"{platform}; promote between stacks with the same berth:platform")
+    return ref
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,10 @@ class AppImage(pulumi.ComponentResource):
         self.platform = args.platform
         self.pull_credentials = None
         child = pulumi.ResourceOptions(parent=self)
+
+        if args.promote_from:
+            self._promote(name, args, docker_hub_token)
+            return
 
         if args.registry == "ecr":
             if not args.ecr_repository:
@@ -152,6 +172,28 @@ class AppImage(pulumi.ComponentResource):
         self.registry_server = server
         # repoDigest is "<repository>@sha256:<hex>": immutable, unique per pushed build.
         self.ref = image.repo_digest
+        self._register()
+
+    def _promote(self, name: str, args: ImageArgs, docker_hub_token: pulumi.Output[str] | None) -> None:
+        """Build once, promote the same digest: read the image another stack runs."""
+        source = args.promote_from or ""
+        if "/" not in source:
+            source = f"{pulumi.get_organization()}/{pulumi.get_project()}/{source}"
+        slug = re.sub(r"[^A-Za-z0-9-]", "-", args.promote_from or "")
+        ref_stack = pulumi.StackReference(f"{name}-from-{slug}", stack_name=source,
+                                          opts=pulumi.ResourceOptions(parent=self))
+        self.ref = pulumi.Output.all(ref_stack.require_output("image_ref"), ref_stack.get_output("platform")).apply(
+            lambda v: check_promoted(v[0], v[1], args.platform, source)
+        )
+        self.image_name = self.ref
+        self.repository_url = self.ref.apply(lambda ref: ref.split("@", 1)[0])
+        self.registry_server = self.repository_url.apply(lambda url: url.split("/", 1)[0])
+        if args.registry == "dockerhub" and args.docker_hub_private and docker_hub_token is not None:
+            username = args.docker_hub_username or (args.docker_hub_repository or "").split("/", 1)[0]
+            self.pull_credentials = PullCredentials(username=username, password=pulumi.Output.secret(docker_hub_token))
+        self._register()
+
+    def _register(self) -> None:
         self.register_outputs(
             {
                 "ref": self.ref,

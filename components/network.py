@@ -1,7 +1,7 @@
 """Network: where the load balancer and the tasks live.
 
-- mode "default": the account's default VPC and its default subnets (one per AZ), looked up,
-  nothing created. Cheapest and quickest for a dev stack.
+- mode "default": the account's default VPC and its default subnets in the first `az_count` AZs,
+  looked up, nothing created. Cheapest and quickest for a dev stack.
 - mode "new": a VPC with one public subnet per AZ (2 by default), an internet gateway and a
   public route table. Tasks get public IPs and are reachable only from the load balancer's
   security group, so no NAT gateway (about $33/month each, plus data) is needed.
@@ -60,6 +60,9 @@ class Network(pulumi.ComponentResource):
                     {"name": "vpc-id", "values": [vpc.id]},
                     # default-for-az: exactly one subnet per AZ, all public.
                     {"name": "default-for-az", "values": ["true"]},
+                    # Only `az_count` AZs: an internet-facing ALB pays for a public IPv4 address in
+                    # every AZ it spans, and us-east-1's default VPC has six.
+                    {"name": "availability-zone", "values": self._zones(args.az_count)},
                 ],
                 opts=invoke,
             )
@@ -80,15 +83,19 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _create_vpc(self, name: str, args: NetworkArgs) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
+    def _zones(self, count: int) -> pulumi.Output[list[str]]:
+        """The first `count` AZ names every account can use (opt-in Local Zones would break the ALB)."""
         zones = aws.get_availability_zones_output(
             state="available",
-            # Only zones every account can use; opt-in Local Zones would break the ALB.
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
+        return zones.names.apply(lambda names: sorted(names)[:count])
+
+    def _create_vpc(self, name: str, args: NetworkArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        zones = self._zones(args.az_count)
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.cidr,
@@ -114,7 +121,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-public-{i}",
                 vpc_id=vpc.id,
                 cidr_block=cidrs[i],
-                availability_zone=zones.names[i],
+                availability_zone=zones[i],
                 # Tasks get a public IP from ECS explicitly; nothing else should get one by accident.
                 map_public_ip_on_launch=False,
                 tags={**tags, "Name": f"{name}-public-{i}"},
@@ -154,7 +161,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-private-{i}",
                 vpc_id=vpc.id,
                 cidr_block=cidrs[args.az_count + i],
-                availability_zone=zones.names[i],
+                availability_zone=zones[i],
                 map_public_ip_on_launch=False,
                 tags={**tags, "Name": f"{name}-private-{i}"},
                 opts=child,

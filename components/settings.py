@@ -70,9 +70,12 @@ KEYS: tuple[Key, ...] = (
     Key("logRetentionDays", "integer", 14, "CloudWatch Logs retention in days (a value CloudWatch accepts)."),
     # --- the image
     Key("registry", "string", "ecr", "Where the image is pushed: ecr or dockerhub."),
-    Key("platform", "string", "linux/amd64", "Build and runtime platform: linux/amd64 or linux/arm64."),
+    Key("platform", "string", "linux/arm64",
+        "Build and runtime CPU: linux/arm64 (Graviton, about 20% cheaper) or linux/amd64."),
     Key("appPath", "string", "app", "Docker build context, relative to the project root."),
     Key("dockerfile", "string", "Dockerfile", "Dockerfile path, relative to appPath."),
+    Key("imageFrom", "string", "", "Promote instead of build: deploy the image_ref another stack runs "
+        "(dev, or org/project/stack)."),
     Key("imageTag", "string", "", "Tag pushed with each build (empty = the stack name). Deploys use the digest."),
     Key("ecrRepository", "string", "", "ECR repository base name (empty = appName); the stack is appended."),
     Key("ecrKeepUntagged", "integer", 10, "Untagged ECR images kept for rollbacks (1-1000)."),
@@ -84,7 +87,7 @@ KEYS: tuple[Key, ...] = (
     # --- network
     Key("network", "string", "default", "default (the account's default VPC) or new (a VPC for this stack)."),
     Key("vpcCidr", "string", "10.20.0.0/16", "CIDR of the new VPC (/16 to /24)."),
-    Key("azCount", "integer", 2, "Availability zones of the new VPC (2-4)."),
+    Key("azCount", "integer", 2, "Availability zones used (2-4): subnets of the new VPC, or default subnets."),
     Key("natGateway", "boolean", False, "Put tasks in private subnets behind ONE NAT gateway (~$33/month)."),
     Key("ingressCidrs", "array", ["0.0.0.0/0"], "IPv4 CIDRs allowed to reach the load balancer.",
         service="ecs"),
@@ -98,7 +101,7 @@ KEYS: tuple[Key, ...] = (
     Key("deregistrationDelay", "integer", HC.deregistration_delay, "Seconds an old target drains (0-3600)."),
     Key("healthCheckGracePeriod", "integer", HC.grace_period,
         "Seconds ECS ignores a new task's failing health checks (0-3600).", service="ecs"),
-    Key("stopTimeout", "integer", 10, "Seconds from SIGTERM to SIGKILL when a task stops (2-120).", service="ecs"),
+    Key("stopTimeout", "integer", 5, "Seconds from SIGTERM to SIGKILL when a task stops (2-120).", service="ecs"),
     # --- ECS Fargate sizing and scaling
     Key("cpu", "integer", 256, "Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).", service="ecs"),
     Key("memory", "integer", 512, "Fargate task memory in MiB; must pair with cpu.", service="ecs"),
@@ -154,6 +157,7 @@ DOCKER_HUB_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 # Docker tag grammar (distribution/reference): 1-128 chars, not starting with . or -.
 DOCKER_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 APP_NAME = re.compile(r"[a-z][a-z0-9-]{0,14}[a-z0-9]")
+STACK_REFERENCE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){0,2}")
 STACK_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL", re.I)
@@ -356,7 +360,9 @@ def parse(
     production = r.boolean("production")
 
     # --- app
-    port = r.integer("port", 1, 65535)
+    port_rule = awsmodel.member_rule("elbv2", "CreateTargetGroup", "Port")
+    port = r.integer("port", port_rule.min, port_rule.max,
+                     f"must be an integer from {port_rule.min} to {port_rule.max} ({port_rule.where})")
     host_port = r.integer("hostPort", 0, 65535)
     if host_port not in (0, port):
         r.problem("hostPort", host_port, f"with awsvpc networking the host port must equal {PROJECT}:port "
@@ -423,6 +429,11 @@ def parse(
     elif not dockerfile_abs.is_file():
         r.problem("dockerfile", str(dockerfile_rel.relative_to(context_rel)),
                   f"no Dockerfile at {dockerfile_abs}")
+    image_from = r.string("imageFrom") or None
+    if image_from and not STACK_REFERENCE.fullmatch(image_from):
+        r.problem("imageFrom", image_from, "must name a stack: dev, or organization/project/stack")
+    elif image_from and image_from.rsplit("/", 1)[-1] == stack and image_from.count("/") == 0:
+        r.problem("imageFrom", image_from, "names this stack itself; promote from the stack that builds the image")
     tag = r.string("imageTag") or stack
     if not DOCKER_TAG.fullmatch(tag):
         r.problem("imageTag", tag, "1-128 characters of A-Z, a-z, 0-9, _ . -, not starting with . or -")
@@ -475,6 +486,7 @@ def parse(
         docker_hub_repository=hub_repository,
         docker_hub_username=hub_user,
         docker_hub_private=docker_hub_private,
+        promote_from=image_from,
         tags=tags,
     )
 
@@ -526,10 +538,12 @@ def parse(
         if low <= high and not low <= desired <= high:
             r.problem("desiredCount", desired, f"must lie between {PROJECT}:minCount ({low}) and "
                       f"{PROJECT}:maxCount ({high})")
+        log_group = f"/berth/{app_name}/{stack}"
+        _aws_rule(r, "appName", log_group, awsmodel.member_rule("logs", "CreateLogGroup", "logGroupName"))
         ecs = FargateServiceArgs(
             app=app,
             family=f"{app_name}-{stack}",
-            log_group_name=f"/berth/{app_name}/{stack}",
+            log_group_name=log_group,
             platform=platform,
             cpu=cpu,
             memory=memory,
@@ -564,6 +578,7 @@ def _beanstalk(r: _Reader, *, app: AppSpec, stack: str, platform: str, productio
                certificate: str | None, low: int, high: int, cpu_target: int, registry: str,
                tags: Mapping[str, str]) -> BeanstalkArgs:
     name = f"{app.name}-{stack}"
+    _aws_rule(r, "appName", name, awsmodel.member_rule("elasticbeanstalk", "CreateApplication", "ApplicationName"))
     name_rule = awsmodel.member_rule("elasticbeanstalk", "CreateEnvironment", "EnvironmentName")
     if name_rule.problems(name) or not EB_ENV_NAME.fullmatch(name):
         found = name_rule.problems(name) or ["letters, digits and hyphens only, no hyphen at either end"]

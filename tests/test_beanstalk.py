@@ -258,9 +258,9 @@ def parse_error(**values) -> str:
 
 
 @pytest.mark.parametrize(("values", "fragment"), [
-    ({"instanceType": "t4g.micro"}, "berth:instanceType = 't4g.micro' is not allowed: runs linux/arm64 but "
-                                    "berth:platform is linux/amd64"),
-    ({"instanceType": "t3.micro", "platform": "linux/arm64"}, "runs linux/amd64 but berth:platform is linux/arm64"),
+    ({"instanceType": "t3.micro"}, "berth:instanceType = 't3.micro' is not allowed: runs linux/amd64 but "
+                                   "berth:platform is linux/arm64"),
+    ({"instanceType": "t4g.micro", "platform": "linux/amd64"}, "runs linux/arm64 but berth:platform is linux/amd64"),
     ({"instanceType": "micro"}, "berth:instanceType = 'micro' is not allowed: must be an EC2 instance type"),
     ({"deploymentPolicy": "Blue"}, "berth:deploymentPolicy = 'Blue' is not allowed: must be one of AllAtOnce"),
     ({"deploymentPolicy": "Rolling"}, "a SingleInstance environment supports only AllAtOnce or Immutable"),
@@ -303,8 +303,8 @@ def test_instance_architecture(instance_type, arch):
 
 
 def test_default_instance_type_follows_the_platform():
-    amd = parse({"service": "beanstalk"}, stack="dev", project_dir=ROOT).beanstalk
-    arm = parse({"service": "beanstalk", "platform": "linux/arm64"}, stack="dev", project_dir=ROOT).beanstalk
+    amd = parse({"service": "beanstalk", "platform": "linux/amd64"}, stack="dev", project_dir=ROOT).beanstalk
+    arm = parse({"service": "beanstalk"}, stack="dev", project_dir=ROOT).beanstalk
     assert (amd.instance_type, arm.instance_type) == ("t3.micro", "t4g.micro")
 
 
@@ -325,9 +325,9 @@ def test_offline_plan_prints_the_dockerrun_content():
 
 def test_bad_instance_type_exits_2_from_the_plan(tmp_path: Path):
     stack = tmp_path / "Pulumi.dev.yaml"
-    stack.write_text("config:\n  berth:service: beanstalk\n  berth:instanceType: t4g.small\n")
+    stack.write_text("config:\n  berth:service: beanstalk\n  berth:instanceType: t3.small\n")
     result = subprocess.run([sys.executable, "-m", "tools.plan", "--config", str(stack)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: berth:instanceType = 't4g.small' is not allowed: runs linux/arm64")
+    assert result.stderr.startswith("error: berth:instanceType = 't3.small' is not allowed: runs linux/amd64")
     assert "Traceback" not in result.stderr

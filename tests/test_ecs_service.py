@@ -68,12 +68,12 @@ def test_fast_rollout_defaults(plan):
     hc = run.one("aws:lb/targetGroup:TargetGroup").inputs["healthCheck"]
     assert hc["path"] == "/health" and hc["interval"] == 5 and hc["healthyThreshold"] == 2
     assert hc["timeout"] < hc["interval"]
-    assert run.one("aws:lb/targetGroup:TargetGroup").inputs["deregistrationDelay"] <= 30
+    assert run.one("aws:lb/targetGroup:TargetGroup").inputs["deregistrationDelay"] == 5
     service = run.one("aws:ecs/service:Service").inputs
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert (service["deploymentMinimumHealthyPercent"], service["deploymentMaximumPercent"]) == (100, 200)
     assert service["healthCheckGracePeriodSeconds"] == 30
-    assert container_definitions(run)[0]["stopTimeout"] == 10
+    assert container_definitions(run)[0]["stopTimeout"] == 5
 
 
 def test_health_check_settings_reach_the_target_group(plan):
@@ -253,6 +253,13 @@ def test_service_refuses_an_image_built_for_another_cpu():
     args: FargateServiceArgs = settings.ecs
     pulumi.runtime.settings.set_root_resource(None)
     pulumi.runtime.set_mocks(CloudMocks(), project="berth", stack="unit", preview=False)
-    arm_image = SimpleNamespace(platform="linux/arm64")
-    with pytest.raises(ValueError, match="image platform linux/arm64 does not match the service platform linux/amd64"):
-        FargateWebService("unit-web", args, image=arm_image, network=SimpleNamespace())  # type: ignore[arg-type]
+    x86_image = SimpleNamespace(platform="linux/amd64")
+    with pytest.raises(ValueError, match="image platform linux/amd64 does not match the service platform linux/arm64"):
+        FargateWebService("unit-web", args, image=x86_image, network=SimpleNamespace())  # type: ignore[arg-type]
+
+
+def test_adding_a_cidr_adds_one_rule_and_renames_none(plan):
+    """Renaming a rule would make Pulumi create its twin before deleting it: a duplicate-rule error."""
+    one = {r.name for r in plan("dev").of_type(INGRESS)}
+    two = {r.name for r in plan("dev", ingressCidrs=["0.0.0.0/0", "203.0.113.0/24"]).of_type(INGRESS)}
+    assert one < two and two - one == {"catnip-web-alb-in-80-203-0-113-0-24"}

@@ -26,17 +26,19 @@ def test_ecr_repository_is_per_stack_scanned_and_expires_old_untagged_images(pla
     assert repo.inputs["forceDelete"] is True  # dev can be destroyed with images inside
     policy = json.loads(run.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])
     rule = policy["rules"][0]
-    assert rule["selection"] == {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 10}
+    # dev keeps 50 (its stack file): staging and prod run images from this repository.
+    assert rule["selection"] == {"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 50}
     assert rule["action"] == {"type": "expire"}
 
 
 def test_two_stacks_never_share_a_repository(plan):
-    names = {plan(s).one("aws:ecr/repository:Repository").inputs["name"] for s in ("dev", "staging", "prod")}
+    names = {plan(s, imageFrom=None).one("aws:ecr/repository:Repository").inputs["name"]
+             for s in ("dev", "staging", "prod")}
     assert names == {"catnip-dev", "catnip-staging", "catnip-prod"}
 
 
 def test_production_repository_is_protected_and_not_force_deleted(plan):
-    repo = plan("prod").one("aws:ecr/repository:Repository")
+    repo = plan("prod", imageFrom=None).one("aws:ecr/repository:Repository")
     assert repo.protect is True and repo.inputs["forceDelete"] is False
 
 
@@ -54,7 +56,7 @@ def test_build_is_explicit_relative_and_never_runs_on_preview(plan):
     image = plan("dev").one(IMAGE)
     assert image.inputs["build"]["context"] == "app"
     assert image.inputs["build"]["dockerfile"] == "app/Dockerfile"
-    assert image.inputs["build"]["platform"] == "linux/amd64"
+    assert image.inputs["build"]["platform"] == "linux/arm64"
     assert image.inputs["buildOnPreview"] is False
     assert image.inputs["skipPush"] is False
 
@@ -127,6 +129,33 @@ def test_a_code_change_changes_the_digest_and_an_unchanged_tree_does_not(plan, t
     main = project / "app" / "catnip.py"
     main.write_text(main.read_text() + "\n# change\n")
     assert ref() != first
+
+
+def test_promoted_stacks_deploy_the_digest_their_source_runs(plan):
+    dev, staging, prod = plan("dev"), plan("staging"), plan("prod")
+    assert staging.outputs["image_ref"] == dev.outputs["image_ref"] == prod.outputs["image_ref"]
+    for run in (staging, prod):
+        assert not run.of_type(IMAGE) and not run.of_type("aws:ecr/repository:Repository")  # nothing built
+        assert container_definitions(run)[0]["image"] == dev.outputs["image_ref"]
+    ref = staging.one("pulumi:pulumi:StackReference")
+    assert ref.name == "catnip-image-from-dev" and ref.inputs["name"] == "organization/berth/dev"
+    assert prod.one("pulumi:pulumi:StackReference").inputs["name"] == "organization/berth/staging"
+
+
+def test_promotion_refuses_a_tag_or_another_cpu():
+    from components.image import check_promoted
+
+    good = "r.example/catnip@sha256:" + "a" * 64
+    assert check_promoted(good, "linux/arm64", "linux/arm64", "o/p/dev") == good
+    with pytest.raises(ValueError, match=r"exports image_ref 'r\.example/catnip:latest', which is not digest-pinned"):
+        check_promoted("r.example/catnip:latest", "linux/arm64", "linux/arm64", "o/p/dev")
+    with pytest.raises(ValueError, match=r"built \S+ for linux/amd64, but this stack runs linux/arm64"):
+        check_promoted(good, "linux/amd64", "linux/arm64", "o/p/dev")
+
+
+def test_promoting_from_a_stack_that_never_deployed_fails_clearly(plan):
+    with pytest.raises(Exception, match="image_ref"):
+        plan("staging", imageFrom="organization/berth/nowhere")
 
 
 @pytest.mark.parametrize("registry", ["ecr", "dockerhub"])

@@ -18,9 +18,12 @@ def test_default_vpc_is_looked_up_and_nothing_is_created(plan):
     assert "aws:ec2/getVpc:getVpc" in tokens
     subnets_call = next(a for t, a in run.invokes if t == "aws:ec2/getSubnets:getSubnets")
     assert {"name": "default-for-az", "values": ["true"]} in subnets_call["filters"]
+    # Two AZs only: every AZ an internet-facing ALB spans costs a public IPv4 address.
+    assert {"name": "availability-zone", "values": ["us-east-1a", "us-east-1b"]} in subnets_call["filters"]
     service = run.one("aws:ecs/service:Service")
     assert service.inputs["networkConfiguration"]["assignPublicIp"] is True
-    assert len(service.inputs["networkConfiguration"]["subnets"]) == 3
+    assert len(service.inputs["networkConfiguration"]["subnets"]) == 2
+    assert len(run.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"]) == 2
 
 
 def test_new_vpc_has_public_subnets_in_two_azs_and_no_nat(plan):

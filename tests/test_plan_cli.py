@@ -70,7 +70,8 @@ def test_bad_setting_exits_2_with_one_clear_message_and_no_traceback(tmp_path):
     result = plan_cli("--config", str(stack_file))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.strip() == "error: berth:port = '70000' is not allowed: must be an integer from 1 to 65535"
+    assert result.stderr.strip() == ("error: berth:port = '70000' is not allowed: must be an integer from 1 to 65535 "
+                                     "(elbv2 CreateTargetGroup.Port)")
     assert "Traceback" not in result.stderr
 
 

@@ -103,7 +103,7 @@ def test_two_runs_register_identical_inputs(plan):
         return {(r.type, r.name): json.dumps(r.inputs, default=repr) for r in run.custom}
 
     first, second = inputs(run_stack("prod")), inputs(run_stack("prod"))
-    assert len(first) == 27 and first == second
+    assert len(first) > 20 and first == second
 
 
 def test_a_bad_setting_stops_the_program_before_any_resource(plan):

@@ -30,9 +30,10 @@ def test_defaults_are_valid_and_match_the_documented_defaults():
     s = ok()
     assert s.app.port == 5000
     assert s.image.registry == "ecr" and s.image.ecr_repository == "catnip-dev"
-    assert s.image.platform == "linux/amd64" and s.ecs.platform == "linux/amd64"
+    assert s.image.platform == "linux/arm64" and s.ecs.platform == "linux/arm64"
     assert (s.ecs.cpu, s.ecs.memory, s.ecs.desired_count) == (256, 512, 1)
-    assert s.app.health.deregistration_delay <= 30 and s.app.health.healthy_threshold == 2
+    assert s.app.health.deregistration_delay == 5 and s.app.health.healthy_threshold == 2
+    assert s.app.stop_timeout == 5
     assert s.network.mode == "default" and s.network.nat_gateway is False
 
 
@@ -217,6 +218,13 @@ def test_secrets_and_environment_are_sorted_for_stable_diffs():
 def test_a_name_in_both_environment_and_secrets_is_refused():
     arn = "arn:aws:ssm:us-east-1:123456789012:parameter/app/url"
     assert "also set in berth:environment" in error(environment=["URL=x"], secrets=[f"URL={arn}"])
+
+
+def test_image_from_names_another_stack():
+    assert ok(stack="prod", imageFrom="staging").image.promote_from == "staging"
+    assert ok(stack="prod", imageFrom="acme/berth/staging").image.promote_from == "acme/berth/staging"
+    assert "berth:imageFrom = 'prod' is not allowed: names this stack itself" in error(stack="prod", imageFrom="prod")
+    assert "must name a stack: dev, or organization/project/stack" in error(imageFrom="a/b/c/d")
 
 
 def test_production_turns_off_force_delete():

@@ -117,6 +117,33 @@ def _ignored(rel: Path, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(rel.name, p) for p in patterns)
 
 
+def referenced_stack_outputs(full_name: str) -> dict[str, Any]:
+    """What a committed stack of this project would export after `pulumi up`, so a stack that
+    promotes its image (berth:imageFrom) plans against realistic outputs. Unknown stacks export
+    nothing, as a stack that was never deployed."""
+    import yaml
+
+    stack = full_name.rsplit("/", 1)[-1]
+    project_file, stack_file = Path("Pulumi.yaml"), Path(f"Pulumi.{stack}.yaml")
+    if not stack_file.is_file() or not project_file.is_file():
+        return {}
+    project = yaml.safe_load(project_file.read_text())
+    values = {k: v["default"] for k, v in project["config"].items() if "default" in v}
+    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
+    if values.get("berth:imageFrom"):  # a promoted stack exports what its own source runs
+        return referenced_stack_outputs(str(values["berth:imageFrom"]))
+    platform = values["berth:platform"]
+    context = Path(values["berth:appPath"])
+    digest = context_digest(context, context / values["berth:dockerfile"], platform)
+    region = values.get("aws:region", DEFAULT_REGION)
+    if values["berth:registry"] == "dockerhub":
+        repo = f"docker.io/{values['berth:dockerHubRepository']}"
+    else:
+        repo = (f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/"
+                f"{values['berth:ecrRepository'] or values['berth:appName']}-{stack}")
+    return {"image_ref": f"{repo}@sha256:{digest}", "platform": platform, "registry": repo.split("/", 1)[0]}
+
+
 class CloudMocks(pulumi.runtime.Mocks):
     """Computed outputs for resources and answers for invokes, as AWS would give them."""
 
@@ -146,7 +173,10 @@ class CloudMocks(pulumi.runtime.Mocks):
             return {"id": "vpc-0d3fa017c0ffee000", "arn": f"arn:aws:ec2:{region}:{ACCOUNT}:vpc/vpc-0d3fa017c0ffee000",
                     "cidrBlock": "172.31.0.0/16", "default": True, "state": "available"}
         if token == "aws:ec2/getSubnets:getSubnets":
-            return {"id": region, "ids": [f"subnet-0default{z}000000" for z in "abc"],
+            # One default subnet per AZ, as in a real default VPC; honour an availability-zone filter.
+            filters = {f["name"]: f["values"] for f in args.args.get("filters", [])}
+            zones = filters.get("availability-zone") or [f"{region}{z}" for z in "abcdef"]
+            return {"id": region, "ids": [f"subnet-0default{z[-1]}000000" for z in zones],
                     "filters": args.args.get("filters", [])}
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             password = "mock-ecr-password"
@@ -164,6 +194,9 @@ class CloudMocks(pulumi.runtime.Mocks):
     # ---- resources -----------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs):
         inputs = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":  # read, not registered: `custom` is unset
+            name = inputs["name"]
+            return name, {"name": name, "outputs": referenced_stack_outputs(name), "secretOutputNames": []}
         if not args.custom:
             return args.name, inputs
         region = _region()
@@ -290,6 +323,24 @@ class RecordingMonitor(MockMonitor):
                 dependencies=list(request.dependencies),
                 ignore_changes=list(request.ignoreChanges),
                 outputs=_wrap_secrets(state),
+            )
+        )
+        return response
+
+    def ReadResource(self, request):
+        # Reads (a StackReference, for one) are part of the plan too: record them like registrations.
+        response = super().ReadResource(request)
+        self.recorded.append(
+            Recorded(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=True,
+                inputs=_wrap_secrets(rpc.deserialize_properties(request.properties, keep_internal=False)),
+                id=request.id,
+                dependencies=list(request.dependencies),
+                outputs=_wrap_secrets(self.resources[response.urn].state),
             )
         )
         return response

@@ -1,12 +1,17 @@
 """Offline plan: run the real program for a stack under Pulumi's mock runtime and show what
-`pulumi up` would create, with each resource's key settings and the stack outputs.
+`pulumi up` would create, with each resource's key settings, the stack outputs, the monthly cost,
+the modelled rollout time and what the policy pack says.
 
     python -m tools.plan --stack dev            # readable plan
     python -m tools.plan --config path/to/Pulumi.x.yaml
     python -m tools.plan --stack prod --json    # machine-readable: resources with provider inputs
+    python -m tools.plan --stack dev --markdown --base base.json   # pull-request summary vs a base plan
+    python -m tools.plan --stack dev --mermaid  # diagram of the planned resources
 
 Exit status: 0 planned; 2 a setting or stack file is invalid (one message per problem, nothing
-planned); 1 the program failed for another reason (one line; BERTH_DEBUG=1 shows the traceback).
+planned), or the preflight finds a payload AWS's API would refuse (listed with the plan);
+3 the policy pack finds a violation (`pulumi up --policy-pack policy` would refuse);
+1 the program failed for another reason (one line; BERTH_DEBUG=1 shows the traceback).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from tools import cost, preflight, rollout
 from tools.mockcloud import Secret
 from tools.runner import ROOT, ProgramRun, read_stack_config, run_program
 
@@ -63,6 +69,7 @@ TYPE_ORDER = [
     "aws:elasticbeanstalk/application:Application", "aws:elasticbeanstalk/applicationVersion:ApplicationVersion",
     "aws:elasticbeanstalk/environment:Environment",
 ]
+TYPE_ORDER.insert(0, "pulumi:pulumi:StackReference")
 COMPONENT_ORDER = ["berth:index:AppImage", "berth:index:Network", "berth:index:FargateWebService",
                    "berth:index:BeanstalkWebApp"]
 
@@ -87,13 +94,14 @@ def build_plan(run: ProgramRun) -> dict[str, Any]:
             components.append(entry)
     outputs = {k: SECRET_TEXT if k in run.secret_outputs else jsonable(v) for k, v in run.outputs.items()}
     values = run.config.values
-    return {
+    plan = {
         "stack": run.stack,
         "config_file": str(run.config.source.relative_to(ROOT)) if run.config.source and
         run.config.source.is_relative_to(ROOT) else str(run.config.source),
         "region": values.get("aws:region", "us-east-1"),
         "summary": {
-            "resources": len(resources),
+            # AWS and Docker resources; a stack reference is read from Pulumi's own state.
+            "resources": len([r for r in resources if not r["type"].startswith("pulumi:")]),
             "components": len(components),
             "service": values.get("berth:service"),
             "registry": values.get("berth:registry"),
@@ -104,6 +112,17 @@ def build_plan(run: ProgramRun) -> dict[str, Any]:
         "resources": resources,
         "outputs": outputs,
     }
+    plan["cost"] = cost.estimate(plan)
+    plan["rollout"] = rollout.estimate(plan)
+    plan["policy"] = {"violations": policy_violations(plan)}
+    plan["preflight"] = preflight.check(plan).to_json()
+    return plan
+
+
+def policy_violations(plan: dict) -> list[dict]:
+    from policy.offline import check
+
+    return check(plan["resources"], stack=plan["stack"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,6 +138,8 @@ def _describe(r: dict, plan: dict) -> list[str]:
     if t == "aws:ecr/repository:Repository":
         scan = (i.get("imageScanningConfiguration") or {}).get("scanOnPush")
         return [f"name {i.get('name')}, scan on push {scan}, force delete {i.get('forceDelete')}"]
+    if t == "pulumi:pulumi:StackReference":
+        return [f"reads image_ref from stack {i.get('name')}: the image is promoted, not built"]
     if t == "aws:ecr/lifecyclePolicy:LifecyclePolicy":
         rule = json.loads(i["policy"])["rules"][0]
         return [f"expire: {rule['description']}"]
@@ -253,6 +274,15 @@ def render_text(plan: dict) -> str:
     out.append("Outputs")
     width = max((len(k) for k in plan["outputs"]), default=0)
     out.extend(f"  {k:<{width}}  {v}" for k, v in plan["outputs"].items())
+    out += ["", f"Cost: ${plan['cost']['monthly_usd']:.2f} per month (python -m tools.cost --stack {plan['stack']} "
+            "for the lines)", f"Rollout: {rollout.describe(plan['rollout'])}"]
+    violations = plan["policy"]["violations"]
+    out.append("Policy: every policy passes" if not violations else f"Policy: {len(violations)} violation(s)")
+    out.extend(f"  ✗ {v['policy']} ({v.get('resource') or 'stack'}): {v['message']}" for v in violations)
+    pre = plan["preflight"]
+    out.append(f"Preflight: {pre['payloads']} payloads, {pre['fields_checked']} fields checked against AWS's API "
+               f"models: " + ("no problems" if pre["ok"] else f"{len(pre['problems'])} problem(s)"))
+    out.extend(f"  ✗ {p['text']}" for p in pre["problems"])
     return "\n".join(out) + "\n"
 
 
@@ -284,8 +314,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description="Offline plan of a berth stack.")
     parser.add_argument("--stack", help="stack name (default: dev, or taken from --config's file name)")
     parser.add_argument("--config", type=Path, help="plan this stack file instead of Pulumi.<stack>.yaml")
-    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the plan as JSON")
+    output.add_argument("--markdown", action="store_true", help="print a pull-request summary")
+    output.add_argument("--mermaid", action="store_true", help="print a Mermaid diagram of the plan")
+    parser.add_argument("--base", type=Path, help="with --markdown: the base branch's `--json` plan to compare")
     args = parser.parse_args(argv)
+    base = None
+    if args.base:
+        try:
+            base = json.loads(args.base.read_text())
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot read the base plan {args.base}: {exc}", file=sys.stderr)
+            return 2
     try:
         plan = make_plan(args.stack, args.config)
     except PlanInputError as exc:
@@ -298,9 +339,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.json:
         print(json.dumps(plan, indent=2))
+    elif args.markdown:
+        from tools.summary import render_markdown
+
+        print(render_markdown(plan, base=base), end="")
+    elif args.mermaid:
+        from tools.diagram import mermaid
+
+        print(mermaid(plan), end="")
     else:
         print(render_text(plan), end="")
-    return 0
+    if not plan["preflight"]["ok"]:
+        return 2
+    return 3 if plan["policy"]["violations"] else 0
 
 
 if __name__ == "__main__":

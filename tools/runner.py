@@ -159,7 +159,8 @@ def run_program(
     monitor = RecordingMonitor(mocks)
     # A fresh root stack resource and fresh engine state for every run.
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=config.stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=config.stack, preview=False, monitor=monitor,
+                             organization="organization")  # what a DIY backend reports
     pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -201,7 +202,8 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, path: Path
 
 
 def committed_stacks(root: Path = ROOT) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    names = (p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    return sorted(n for n in names if not n.startswith("it-"))  # it-*: integration-test leftovers
 
 
 __all__ = ["ProgramRun", "Secret", "StackConfig", "committed_stacks", "read_stack_config", "run_program",
