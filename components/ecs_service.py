@@ -130,6 +130,8 @@ class FargateWebService(pulumi.ComponentResource):
             opts=child,
         )
         spot_providers = None
+        # FARGATE_SPOT runs ARM64 tasks on platform version 1.4.0 and later (ECS API reference,
+        # CapacityProviderStrategyItem); older developer-guide pages still say x86 only.
         if args.spot:
             spot_providers = aws.ecs.ClusterCapacityProviders(
                 f"{name}-capacity",

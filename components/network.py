@@ -115,23 +115,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         cidrs = subnet_cidrs(args.cidr, args.az_count * (2 if args.nat_gateway else 1))
-        public: list[aws.ec2.Subnet] = []
-        for i in range(args.az_count):
-            subnet = aws.ec2.Subnet(
-                f"{name}-public-{i}",
-                vpc_id=vpc.id,
-                cidr_block=cidrs[i],
-                availability_zone=zones[i],
-                # Tasks get a public IP from ECS explicitly; nothing else should get one by accident.
-                map_public_ip_on_launch=False,
-                tags={**tags, "Name": f"{name}-public-{i}"},
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{i}-rta", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
-            )
-            public.append(subnet)
-
+        public = self._tier(name, "public", vpc.id, cidrs[: args.az_count], zones, public_rt, tags)
         self.vpc_id = vpc.id
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
         self.az_count = args.az_count
@@ -155,20 +139,29 @@ class Network(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-private"},
             opts=child,
         )
-        private: list[aws.ec2.Subnet] = []
-        for i in range(args.az_count):
+        private = self._tier(name, "private", vpc.id, cidrs[args.az_count :], zones, private_rt, tags)
+        self.service_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.assign_public_ip = False
+
+    def _tier(self, name: str, tier: str, vpc_id: pulumi.Output[str], cidrs: list[str],
+              zones: pulumi.Output[list[str]], route_table: aws.ec2.RouteTable,
+              tags: Mapping[str, str]) -> list[aws.ec2.Subnet]:
+        """One subnet per AZ, each associated with the tier's route table."""
+        child = pulumi.ResourceOptions(parent=self)
+        subnets = []
+        for i, cidr in enumerate(cidrs):
             subnet = aws.ec2.Subnet(
-                f"{name}-private-{i}",
-                vpc_id=vpc.id,
-                cidr_block=cidrs[args.az_count + i],
+                f"{name}-{tier}-{i}",
+                vpc_id=vpc_id,
+                cidr_block=cidr,
                 availability_zone=zones[i],
+                # Tasks get a public IP from ECS explicitly; nothing else should get one by accident.
                 map_public_ip_on_launch=False,
-                tags={**tags, "Name": f"{name}-private-{i}"},
+                tags={**tags, "Name": f"{name}-{tier}-{i}"},
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-{i}-rta", subnet_id=subnet.id, route_table_id=private_rt.id, opts=child
+                f"{name}-{tier}-{i}-rta", subnet_id=subnet.id, route_table_id=route_table.id, opts=child
             )
-            private.append(subnet)
-        self.service_subnet_ids = pulumi.Output.all(*[s.id for s in private])
-        self.assign_public_ip = False
+            subnets.append(subnet)
+        return subnets

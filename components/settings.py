@@ -532,8 +532,8 @@ def parse(
             r.problem("cpu", cpu, "Fargate accepts " + ", ".join(map(str, FARGATE_MEMORY)))
         elif memory not in fargate_memory_options(cpu):
             options = fargate_memory_options(cpu)
-            r.problem("memory", memory, f"with cpu {cpu} Fargate accepts {options[0]}-{options[-1]} MiB "
-                      f"in steps of {options[1] - options[0]}: " + ", ".join(map(str, options)))
+            r.problem("memory", memory, f"with cpu {cpu} Fargate accepts {options[0]}-{options[-1]} MiB: "
+                      + ", ".join(map(str, options)))
         desired = r.integer("desiredCount", 1, 1000)
         if low <= high and not low <= desired <= high:
             r.problem("desiredCount", desired, f"must lie between {PROJECT}:minCount ({low}) and "

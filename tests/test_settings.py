@@ -80,7 +80,8 @@ def test_error_is_a_pulumi_run_error_so_the_cli_prints_no_trace():
         ({"cpu": 300}, "berth:cpu = 300 is not allowed: Fargate accepts 256, 512, 1024, 2048, 4096, 8192, 16384"),
         ({"cpu": 256, "memory": 4096}, "berth:memory = 4096 is not allowed: with cpu 256 Fargate accepts "
                                        "512-2048 MiB"),
-        ({"cpu": 1024, "memory": 1024}, "with cpu 1024 Fargate accepts 2048-8192 MiB in steps of 1024"),
+        ({"cpu": 1024, "memory": 1024}, "with cpu 1024 Fargate accepts 2048-8192 MiB: 2048, 3072, 4096, 5120,"),
+        ({"cpu": 256, "memory": 1536}, "with cpu 256 Fargate accepts 512-2048 MiB: 512, 1024, 2048"),
         ({"minCount": 3, "maxCount": 2, "desiredCount": 2},
          "berth:minCount = 3 is not allowed: must not exceed berth:maxCount (2)"),
         ({"desiredCount": 5, "maxCount": 3}, "berth:desiredCount = 5 is not allowed: must lie between "

@@ -67,3 +67,29 @@ def test_a_plaintext_token_in_a_stack_file_is_refused(tmp_path):
 
 def test_the_secret_keys_are_known():
     assert [k.name for k in KEYS if k.secret] == ["dockerHubToken"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("config:\n  berth:port: 1\n  berth:port: 2\n", "berth:port set more than once"),
+    ("confg:\n  berth:port: 1\n", "unknown top-level key(s) confg"),
+    ("config: [oops\n", "is not valid YAML"),
+])
+def test_stack_file_mistakes_pulumi_would_refuse_are_refused(tmp_path, text, message):
+    path = tmp_path / "Pulumi.review.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        read_stack_config("review", path)
+
+
+def test_yes_is_a_string_as_for_the_pulumi_cli(tmp_path):
+    """YAML 1.2 (Pulumi's reading): `yes` is not a boolean, so berth refuses it like `pulumi up` would."""
+    path = tmp_path / "Pulumi.review.yaml"
+    path.write_text("config:\n  berth:spot: yes\n  berth:natGateway: false\n")
+    config = read_stack_config("review", path)
+    assert config.values["berth:spot"] == "yes" and config.values["berth:natGateway"] == "false"
+    with pytest.raises(SettingsError, match="berth:spot = 'yes' is not allowed: must be true or false"):
+        parse(config.values, stack="review", project_dir=ROOT, secret_keys=config.secret_keys)
+
+
+def test_the_tutorial_placeholder_namespace_is_pointed_out():
+    assert any("still the placeholder yourusername/catnip" in n for n in read_stack_config("tutorial").notes)

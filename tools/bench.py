@@ -18,7 +18,7 @@ import time
 
 from tools.runner import ROOT, committed_stacks
 
-CDK_PATTERN_RESOURCES = 37  # `cdk synth` of ApplicationLoadBalancedFargateService (shared/reference)
+CDK_PATTERN_RESOURCES = 37  # `cdk synth` of ApplicationLoadBalancedFargateService, containerPort 5000
 
 
 def _timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:

@@ -304,45 +304,36 @@ class RecordingMonitor(MockMonitor):
         self.outputs_registered: set[str] = set()
         self.component_outputs: dict[str, dict[str, Any]] = {}
 
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            return response
-        inputs = _wrap_secrets(rpc.deserialize_properties(request.object, keep_internal=False))
-        state = self.resources[response.urn].state
+    def _record(self, request, response, properties, *, custom: bool, protect: bool = False,
+                ignore_changes: list[str] | None = None) -> None:
+        registration = self.resources[response.urn]
         self.recorded.append(
             Recorded(
                 type=request.type,
                 name=request.name,
                 urn=response.urn,
                 parent=request.parent,
-                custom=request.custom,
-                inputs=inputs,
-                id=self.resources[response.urn].id or "",
-                protect=bool(request.protect),
+                custom=custom,
+                inputs=_wrap_secrets(rpc.deserialize_properties(properties, keep_internal=False)),
+                id=registration.id or "",
+                protect=protect,
                 dependencies=list(request.dependencies),
-                ignore_changes=list(request.ignoreChanges),
-                outputs=_wrap_secrets(state),
+                ignore_changes=ignore_changes or [],
+                outputs=_wrap_secrets(registration.state),
             )
         )
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response, request.object, custom=request.custom, protect=bool(request.protect),
+                         ignore_changes=list(request.ignoreChanges))
         return response
 
     def ReadResource(self, request):
         # Reads (a StackReference, for one) are part of the plan too: record them like registrations.
         response = super().ReadResource(request)
-        self.recorded.append(
-            Recorded(
-                type=request.type,
-                name=request.name,
-                urn=response.urn,
-                parent=request.parent,
-                custom=True,
-                inputs=_wrap_secrets(rpc.deserialize_properties(request.properties, keep_internal=False)),
-                id=request.id,
-                dependencies=list(request.dependencies),
-                outputs=_wrap_secrets(self.resources[response.urn].state),
-            )
-        )
+        self._record(request, response, request.properties, custom=True)
         return response
 
     def RegisterResourceOutputs(self, request):

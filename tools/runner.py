@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import runpy
 import sys
 from collections.abc import Iterator, Mapping
@@ -74,8 +75,38 @@ def _as_cli_string(value: Any) -> str:
     return str(value)
 
 
+class StackFileLoader(yaml.SafeLoader):
+    """Reads stack files the way the Pulumi CLI does (YAML 1.2): `yes`/`no`/`on`/`off` stay strings,
+    and a key given twice is an error instead of silently keeping the last value."""
+
+
+StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+StackFileLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _mapping(loader: StackFileLoader, node: yaml.MappingNode) -> dict:
+    keys = [loader.construct_object(k) for k, _ in node.value]
+    duplicates = sorted({str(k) for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ValueError(f"{', '.join(duplicates)} set more than once (line {node.start_mark.line + 1})")
+    return loader.construct_mapping(node)
+
+
+StackFileLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+STACK_FILE_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(), Loader=StackFileLoader)  # a SafeLoader subclass: no code runs
+
+
 def project_defaults(project_file: Path = ROOT / "Pulumi.yaml") -> dict[str, Any]:
-    project = yaml.safe_load(project_file.read_text())
+    project = load_yaml(project_file)
     defaults: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
         full = key if ":" in key else f"{project['name']}:{key}"
@@ -97,9 +128,20 @@ def read_stack_config(stack: str, path: Path | None = None, root: Path = ROOT) -
     path = path or stack_file(stack, root)
     if not path.is_file():
         raise FileNotFoundError(f"no stack file at {path}")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = load_yaml(path) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}"
+                         + (f" (line {exc.problem_mark.line + 1})" if getattr(exc, "problem_mark", None) else "")
+                         ) from exc
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a Pulumi stack file (expected a mapping with a 'config' key)")
+    unknown = sorted(set(data) - STACK_FILE_KEYS)
+    if unknown:
+        raise ValueError(f"{path}: unknown top-level key(s) {', '.join(map(str, unknown))}; a stack file holds "
+                         + ", ".join(sorted(STACK_FILE_KEYS)))
     values = {k: _as_cli_string(v) for k, v in project_defaults(root / "Pulumi.yaml").items()}
     secret_keys: list[str] = []
     for key, value in (data.get("config") or {}).items():
@@ -112,6 +154,10 @@ def read_stack_config(stack: str, path: Path | None = None, root: Path = ROOT) -
             values[full] = _as_cli_string(value)
     config = StackConfig(stack=stack, values=values, secret_keys=secret_keys, source=path)
     fill_missing_secrets(config)
+    if str(values.get(f"{PROJECT}:dockerHubRepository", "")).startswith("yourusername/"):
+        config.notes.append(f"{PROJECT}:dockerHubRepository is still the placeholder "
+                            f"{values[f'{PROJECT}:dockerHubRepository']}; set your Docker Hub namespace: "
+                            f"pulumi config set {PROJECT}:dockerHubRepository <you>/catnip -s {stack}")
     return config
 
 

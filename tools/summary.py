@@ -97,7 +97,8 @@ def render_markdown(plan: dict, base: dict | None = None, policy: list[dict] | N
                    "revision / application version rolls out")
 
     d = diff(base, plan)
-    out.append(f"- **Resources:** {len(plan['resources'])} planned; {len(d['added'])} to add, {len(d['changed'])} "
+    count = plan.get("summary", {}).get("resources", len(plan["resources"]))
+    out.append(f"- **Resources:** {count} planned; {len(d['added'])} to add, {len(d['changed'])} "
                f"to change, {len(d['removed'])} to remove")
 
     before = exposure(base) if base else set()
