@@ -50,7 +50,7 @@ fmt: venv
 bench: venv  ## plan time per stack, test-suite time, resources per stack -> README figures
 	$(PY) -m tools.bench
 
-schema: venv  ## regenerate Pulumi.yaml and the README config table from components/settings.py
+schema: venv  ## regenerate Pulumi.yaml, the README config table and dev diagram
 	$(PY) -m tools.schema --write
 
 # Real deployments: need the Pulumi CLI, a Docker daemon and AWS credentials.

@@ -38,6 +38,13 @@ def test_readme_config_table_is_current():
         assert f"`{key.name}`" in table, key.name
 
 
+def test_readme_dev_diagram_is_current():
+    from tools.schema import DIAGRAM_END, DIAGRAM_START, render_diagram
+
+    readme = (ROOT / "README.md").read_text()
+    assert readme.split(DIAGRAM_START, 1)[1].split(DIAGRAM_END, 1)[0] == render_diagram(), "run: make schema"
+
+
 def test_botocore_models_for_the_rules_load():
     # Fails loudly if a botocore upgrade renames a shape these settings depend on.
     assert awsmodel.member_rule("ecr", "CreateRepository", "repositoryName").max == 256

@@ -1,7 +1,7 @@
 """Render the `config:` block of Pulumi.yaml from the settings schema (components.settings.KEYS).
 
     python -m tools.schema           # print the project file
-    python -m tools.schema --write   # rewrite Pulumi.yaml and the README's config table
+    python -m tools.schema --write   # rewrite Pulumi.yaml, the README's config table and dev diagram
     python -m tools.schema --markdown  # print the README's config reference table
 
 Pulumi.yaml is what `pulumi config` reads to document and type-check each key; KEYS is what the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 from components.settings import KEYS, PROJECT
@@ -33,6 +34,23 @@ config:
 
 
 TABLE_START, TABLE_END = "<!-- config-table:start -->\n", "<!-- config-table:end -->"
+DIAGRAM_START, DIAGRAM_END = "<!-- dev-diagram:start -->\n", "<!-- dev-diagram:end -->"
+
+
+def replace_between(text: str, start: str, end: str, body: str) -> str:
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return head + start + body + end + tail
+
+
+def render_diagram() -> str:
+    """The dev stack's planned resources as Mermaid, for the README (GitHub renders it)."""
+    from tools.diagram import mermaid
+    from tools.plan import make_plan
+
+    # Without the digest: the README must not go stale whenever app/ changes.
+    diagram = re.sub(r"@sha256:[0-9a-f]+", "@sha256:", mermaid(make_plan("dev", None)))
+    return "```mermaid\n" + diagram + "```\n"
 
 
 def _yaml_scalar(value: object) -> str:
@@ -77,9 +95,8 @@ def main() -> None:
     if args.write:
         (ROOT / "Pulumi.yaml").write_text(text)
         readme = ROOT / "README.md"
-        head, rest = readme.read_text().split(TABLE_START, 1)
-        _, tail = rest.split(TABLE_END, 1)
-        readme.write_text(head + TABLE_START + render_markdown() + TABLE_END + tail)
+        text = replace_between(readme.read_text(), TABLE_START, TABLE_END, render_markdown())
+        readme.write_text(replace_between(text, DIAGRAM_START, DIAGRAM_END, render_diagram()))
     else:
         print(text, end="")
 

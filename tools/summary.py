@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from tools.cost import estimate as cost_estimate
+from tools.diagram import mermaid
 from tools.rollout import describe as describe_rollout
 from tools.rollout import estimate as rollout_estimate
 
@@ -152,6 +153,8 @@ def render_markdown(plan: dict, base: dict | None = None, policy: list[dict] | N
         out += [f"| {a} | {_short(t)} | `{n}` | {k} |" for a, t, n, k in rows[:MAX_ROWS]]
         if len(rows) > MAX_ROWS:
             out.append(f"| … | | {len(rows) - MAX_ROWS} more | |")
+    out += ["", "<details><summary>Diagram of the planned resources</summary>", "", "```mermaid",
+            mermaid(plan).rstrip(), "```", "", "</details>"]
     out += ["", "<details><summary>Monthly cost lines</summary>", "", "| resource | item | $/month |",
             "|---|---|---|"]
     out += [f"| `{ln['resource']}` | {ln['item']} | {ln['monthly_usd'] if ln['monthly_usd'] is not None else '?'} |"
