@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.planview import ENV_TYPE, option_settings
+
 PRICES_FILE = Path(__file__).with_name("prices.json")
 
 
@@ -63,10 +65,6 @@ def load_prices(region: str = "us-east-1", path: Path | None = None) -> Prices:
         note = f"{note} (no {region} figures in tools/prices.json; add them under 'regions')"
     return Prices(region=region, hours=int(data["hours_per_month"]), table=table,
                   assumptions=data["assumptions"], source_note=note)
-
-
-def _settings(resource: dict) -> dict[str, str]:
-    return {f"{o['namespace']}/{o['name']}": o["value"] for o in resource["inputs"].get("settings") or []}
 
 
 def _is_production(plan: dict) -> bool:
@@ -155,9 +153,9 @@ def estimate(plan: dict, prices: Prices | None = None) -> dict:
         add(secret, "Secrets Manager secret", prices.value("secret_month"))
 
     for env_res in by_type.get("aws:elasticbeanstalk/environment:Environment", []):
-        opts = _settings(env_res)
+        opts = option_settings(env_res)
         itype = opts.get("aws:ec2:instances/InstanceTypes", "t3.micro").split(",")[0]
-        load_balanced = opts.get("aws:elasticbeanstalk:environment/EnvironmentType") == "LoadBalanced"
+        load_balanced = opts.get(ENV_TYPE) == "LoadBalanced"
         count = int(opts.get("aws:autoscaling:asg/MinSize", 1)) if load_balanced else 1
         rate = prices.by("ec2_hour", itype)
         if rate is None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from tools.planview import ENV_TYPE, option_settings
+
 
 def _id(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
@@ -47,11 +49,11 @@ def mermaid(plan: dict) -> str:
         for svc in of.get("aws:ecs/service:Service", []):
             lines.append(f"  {_id(svc['name'])} -- egress --> {_id(nat['name'])} --> internet")
     for env in of.get("aws:elasticbeanstalk/environment:Environment", []):
-        opts = {o["name"]: o["value"] for o in env["inputs"].get("settings") or []}
-        kind = opts.get("EnvironmentType", "LoadBalanced")
+        opts = option_settings(env)
+        kind = opts.get(ENV_TYPE, "LoadBalanced")
         front = "ALB" if kind == "LoadBalanced" else "instance nginx :80"
         lines.append(f'  {_id(env["name"])}["Elastic Beanstalk {env["inputs"].get("name")}<br/>{kind}, '
-                     f'{opts.get("InstanceTypes")}"]')
+                     f'{opts.get("aws:ec2:instances/InstanceTypes")}"]')
         lines.append(f'  internet -- ":80 via {front}" --> {_id(env["name"])}')
         lines.append(f"  registry -. pull by digest .-> {_id(env['name'])}")
         for obj in of.get("aws:s3/bucketObjectv2:BucketObjectv2", []):

@@ -26,6 +26,7 @@ from typing import Any
 
 from tools import cost, preflight, rollout
 from tools.mockcloud import Secret
+from tools.planview import option_settings, sg_names
 from tools.runner import ROOT, ProgramRun, read_stack_config, run_program
 
 SECRET_TEXT = "[secret]"
@@ -51,7 +52,8 @@ def jsonable(value: Any) -> Any:
 
 # Resources are listed in the order a reader follows the flow (registration order varies).
 TYPE_ORDER = [
-    "aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy", "docker:index/image:Image",
+    "pulumi:pulumi:StackReference", "aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    "docker:index/image:Image",
     "aws:ec2/vpc:Vpc", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/subnet:Subnet",
     "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/eip:Eip",
     "aws:ec2/natGateway:NatGateway", "aws:ecs/cluster:Cluster",
@@ -69,7 +71,6 @@ TYPE_ORDER = [
     "aws:elasticbeanstalk/application:Application", "aws:elasticbeanstalk/applicationVersion:ApplicationVersion",
     "aws:elasticbeanstalk/environment:Environment",
 ]
-TYPE_ORDER.insert(0, "pulumi:pulumi:StackReference")
 COMPONENT_ORDER = ["berth:index:AppImage", "berth:index:Network", "berth:index:FargateWebService",
                    "berth:index:BeanstalkWebApp"]
 
@@ -128,13 +129,9 @@ def policy_violations(plan: dict) -> list[dict]:
 # ---------------------------------------------------------------------------------------------
 # Readable rendering: the few settings of each resource a reviewer cares about.
 
-def _sg_names(plan: dict) -> dict[str, str]:
-    return {r["id"]: r["name"] for r in plan["resources"] if r["type"] == "aws:ec2/securityGroup:SecurityGroup"}
-
-
-def _describe(r: dict, plan: dict) -> list[str]:
+def _describe(r: dict, sgs: dict[str, str]) -> list[str]:
+    """`sgs`: security group id -> name (tools.planview.sg_names), to name rule peers."""
     t, i = r["type"], r["inputs"]
-    sgs = _sg_names(plan)
     if t == "aws:ecr/repository:Repository":
         scan = (i.get("imageScanningConfiguration") or {}).get("scanOnPush")
         return [f"name {i.get('name')}, scan on push {scan}, force delete {i.get('forceDelete')}"]
@@ -230,7 +227,9 @@ def _describe(r: dict, plan: dict) -> list[str]:
     if t == "aws:elasticbeanstalk/applicationVersion:ApplicationVersion":
         return [f"label {i.get('name')} -> {i.get('description')}"]
     if t == "aws:elasticbeanstalk/environment:Environment":
-        opts = {f"{o['namespace'].rsplit(':', 1)[-1]}/{o['name']}": o["value"] for o in i.get("settings") or []}
+        # Short keys for the lines below: the last namespace segment and the option name.
+        opts = {f"{k.split('/', 1)[0].rsplit(':', 1)[-1]}/{k.split('/', 1)[1]}": v
+                for k, v in option_settings(r).items()}
         lines = [f"{i.get('name')}: {opts.get('environment/EnvironmentType')} on {opts.get('instances/InstanceTypes')}"
                  f", deployment {opts.get('command/DeploymentPolicy')}, {i.get('solutionStackName')}",
                  f"health {opts.get('application/Application Healthcheck URL')} ({opts.get('system/SystemType')}), "
@@ -253,6 +252,7 @@ def render_text(plan: dict) -> str:
     out.extend(f"note: {n}" for n in plan.get("notes", []))
     if plan.get("notes"):
         out.append("")
+    sgs = sg_names(plan)
     by_parent: dict[str | None, list[dict]] = {}
     for r in plan["resources"]:
         by_parent.setdefault(r["parent"], []).append(r)
@@ -266,7 +266,7 @@ def render_text(plan: dict) -> str:
         for r in children:
             lock = "  [protected]" if r["protect"] else ""
             out.append(f"  + {r['type'].rsplit(':', 1)[-1]:<26} {r['name']}{lock}")
-            out.extend(f"      {line}" for line in _describe(r, plan))
+            out.extend(f"      {line}" for line in _describe(r, sgs))
         out.append("")
     loose = [r for r in plan["resources"] if r["parent"] not in {c["name"] for c in plan["components"]}]
     for r in loose:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import math
 
+from tools.planview import ENV_TYPE, option_settings
+
 CONSTANTS = {
     "T_api": 10,  # pulumi/AWS API calls that start the deployment
     "T_launch": 45,  # a Fargate task of a small image: capacity, pull, container start
@@ -75,9 +77,9 @@ def _beanstalk(plan: dict) -> dict | None:
     env = next((r for r in plan["resources"] if r["type"] == "aws:elasticbeanstalk/environment:Environment"), None)
     if env is None:
         return None
-    opts = {f"{o['namespace']}/{o['name']}": o["value"] for o in env["inputs"].get("settings") or []}
+    opts = option_settings(env)
     policy = opts.get("aws:elasticbeanstalk:command/DeploymentPolicy", "AllAtOnce")
-    load_balanced = opts.get("aws:elasticbeanstalk:environment/EnvironmentType", "LoadBalanced") == "LoadBalanced"
+    load_balanced = opts.get(ENV_TYPE, "LoadBalanced") == "LoadBalanced"
     count = int(opts.get("aws:autoscaling:asg/MinSize", 1)) if load_balanced else 1
     process = "aws:elasticbeanstalk:environment:process:default/"
     if load_balanced:

@@ -9,6 +9,7 @@ import json
 
 from tools.cost import estimate as cost_estimate
 from tools.diagram import mermaid
+from tools.planview import ENV_TYPE, option_settings, sg_names
 from tools.rollout import describe as describe_rollout
 from tools.rollout import estimate as rollout_estimate
 
@@ -20,13 +21,9 @@ def _short(t: str) -> str:
     return t.rsplit(":", 1)[-1]
 
 
-def _sg_names(plan: dict) -> dict[str, str]:
-    return {r["id"]: r["name"] for r in plan["resources"] if r["type"] == "aws:ec2/securityGroup:SecurityGroup"}
-
-
 def security_rules(plan: dict) -> set[str]:
     """Every security-group rule, as a sentence that does not depend on generated ids."""
-    names, rules = _sg_names(plan), set()
+    names, rules = sg_names(plan), set()
     for r in plan["resources"]:
         if r["type"].startswith("aws:vpc/securityGroup") and r["type"].endswith("Rule"):
             i = r["inputs"]
@@ -48,9 +45,9 @@ def exposure(plan: dict) -> set[str]:
             found.add(f"{lb['name']}: internet-facing load balancer on :{', :'.join(listeners)}")
     for env in plan["resources"]:
         if env["type"] == "aws:elasticbeanstalk/environment:Environment":
-            opts = {o["name"]: o["value"] for o in env["inputs"].get("settings") or []}
-            kind = opts.get("EnvironmentType", "LoadBalanced")
-            https = ", :443" if opts.get("ListenerEnabled") == "true" else ""
+            opts = option_settings(env)
+            kind = opts.get(ENV_TYPE, "LoadBalanced")
+            https = ", :443" if opts.get("aws:elbv2:listener:443/ListenerEnabled") == "true" else ""
             front = "load balancer" if kind == "LoadBalanced" else "instance"
             found.add(f"{env['inputs'].get('name')}: Elastic Beanstalk {front} on :80{https}")
     return found
